@@ -1,0 +1,236 @@
+/**
+ * The events of an MTProto proxy session, as in mtg's `mtglib`: typed
+ * constructors for code, Schema decoding with precise errors for input from
+ * outside, and a JSON-lines codec.
+ *
+ * @since 0.1.0
+ */
+import { isIP } from "node:net"
+import * as Clock from "effect/Clock"
+import * as Data from "effect/Data"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as ParseResult from "effect/ParseResult"
+import * as Schema from "effect/Schema"
+
+/** An IPv4 or IPv6 address in text form. */
+export const IpAddress = Schema.String.pipe(
+  Schema.filter((s) => isIP(s) !== 0, {
+    identifier: "IpAddress",
+    description: "an IPv4 or IPv6 address"
+  })
+)
+
+/** The fields every event has: its session (`""` for none) and when it was made (epoch milliseconds). */
+const common = {
+  streamId: Schema.String,
+  timestamp: Schema.NonNegativeInt
+}
+
+/** A client connected: a new session starts. */
+export class EventStart extends Schema.TaggedClass<EventStart>()("EventStart", {
+  ...common,
+  remoteIp: IpAddress
+}) {}
+
+/** The session connected to a Telegram datacenter (`dc` may be negative: test DCs). */
+export class EventConnectedToDC extends Schema.TaggedClass<EventConnectedToDC>()("EventConnectedToDC", {
+  ...common,
+  remoteIp: IpAddress,
+  dc: Schema.Int
+}) {}
+
+/** Bytes relayed; `isRead` means read from the remote side, i.e. sent to the client. */
+export class EventTraffic extends Schema.TaggedClass<EventTraffic>()("EventTraffic", {
+  ...common,
+  traffic: Schema.NonNegativeInt,
+  isRead: Schema.Boolean
+}) {}
+
+/** The session ended. */
+export class EventFinish extends Schema.TaggedClass<EventFinish>()("EventFinish", common) {}
+
+/** The session was relayed to the fronting domain instead of Telegram. */
+export class EventDomainFronting extends Schema.TaggedClass<EventDomainFronting>()("EventDomainFronting", common) {}
+
+/** A connection was refused by the concurrency limit (no session). */
+export class EventConcurrencyLimited
+  extends Schema.TaggedClass<EventConcurrencyLimited>()("EventConcurrencyLimited", common)
+{}
+
+/** A connection was refused by an IP list: the blocklist (`isBlockList`) or the allowlist. */
+export class EventIPBlocklisted extends Schema.TaggedClass<EventIPBlocklisted>()("EventIPBlocklisted", {
+  ...common,
+  remoteIp: IpAddress,
+  isBlockList: Schema.Boolean
+}) {}
+
+/** A replay attack was detected on the session. */
+export class EventReplayAttack extends Schema.TaggedClass<EventReplayAttack>()("EventReplayAttack", common) {}
+
+/** The size of the allowlist or blocklist (`isBlockList`) changed. */
+export class EventIPListSize extends Schema.TaggedClass<EventIPListSize>()("EventIPListSize", {
+  ...common,
+  size: Schema.NonNegativeInt,
+  isBlockList: Schema.Boolean
+}) {}
+
+/** Any event: the union schema. */
+export const Event = Schema.Union(
+  EventStart,
+  EventConnectedToDC,
+  EventTraffic,
+  EventFinish,
+  EventDomainFronting,
+  EventConcurrencyLimited,
+  EventIPBlocklisted,
+  EventReplayAttack,
+  EventIPListSize
+)
+
+/** Any event. */
+export type Event = typeof Event.Type
+
+/** The `_tag` of an event. */
+export type Tag = Event["_tag"]
+
+/** The events' classes by tag. */
+export const classes = {
+  EventStart,
+  EventConnectedToDC,
+  EventTraffic,
+  EventFinish,
+  EventDomainFronting,
+  EventConcurrencyLimited,
+  EventIPBlocklisted,
+  EventReplayAttack,
+  EventIPListSize
+} as const
+
+/** Every tag, in mtg's order. */
+export const tags = Object.keys(classes) as ReadonlyArray<Tag>
+
+// Constructors. They stamp the time from `Clock` and trust their arguments,
+// as mtg's do: validating here would cost the hot path. Use `decode` (or the
+// classes' own constructors, which validate) for anything not made by your code.
+
+const stamped = <A>(make: (timestamp: number) => A): Effect.Effect<A> => Effect.map(Clock.currentTimeMillis, make)
+
+/** A session started for a client at `remoteIp`. */
+export const start = (streamId: string, remoteIp: string): Effect.Effect<EventStart> =>
+  stamped((timestamp) => new EventStart({ streamId, timestamp, remoteIp }, true))
+
+/** A session connected to Telegram datacenter `dc` at `remoteIp`. */
+export const connectedToDC = (streamId: string, remoteIp: string, dc: number): Effect.Effect<EventConnectedToDC> =>
+  stamped((timestamp) => new EventConnectedToDC({ streamId, timestamp, remoteIp, dc }, true))
+
+/** `traffic` bytes relayed; `isRead`: read from the remote side (sent to the client). */
+export const traffic = (streamId: string, traffic: number, isRead: boolean): Effect.Effect<EventTraffic> =>
+  stamped((timestamp) => new EventTraffic({ streamId, timestamp, traffic, isRead }, true))
+
+/** A session finished. */
+export const finish = (streamId: string): Effect.Effect<EventFinish> =>
+  stamped((timestamp) => new EventFinish({ streamId, timestamp }, true))
+
+/** A session went to the fronting domain. */
+export const domainFronting = (streamId: string): Effect.Effect<EventDomainFronting> =>
+  stamped((timestamp) => new EventDomainFronting({ streamId, timestamp }, true))
+
+/** A connection was refused by the concurrency limit. */
+export const concurrencyLimited = (): Effect.Effect<EventConcurrencyLimited> =>
+  stamped((timestamp) => new EventConcurrencyLimited({ streamId: "", timestamp }, true))
+
+/** A client at `remoteIp` hit the blocklist. */
+export const ipBlocklisted = (remoteIp: string): Effect.Effect<EventIPBlocklisted> =>
+  stamped((timestamp) => new EventIPBlocklisted({ streamId: "", timestamp, remoteIp, isBlockList: true }, true))
+
+/** A client at `remoteIp` is not on the allowlist. */
+export const ipAllowlisted = (remoteIp: string): Effect.Effect<EventIPBlocklisted> =>
+  stamped((timestamp) => new EventIPBlocklisted({ streamId: "", timestamp, remoteIp, isBlockList: false }, true))
+
+/** A replay attack was detected on a session. */
+export const replayAttack = (streamId: string): Effect.Effect<EventReplayAttack> =>
+  stamped((timestamp) => new EventReplayAttack({ streamId, timestamp }, true))
+
+/** The blocklist (`isBlockList`) or allowlist now holds `size` entries. */
+export const ipListSize = (size: number, isBlockList: boolean): Effect.Effect<EventIPListSize> =>
+  stamped((timestamp) => new EventIPListSize({ streamId: "", timestamp, size, isBlockList }, true))
+
+/**
+ * Input that is not a valid event. `event` is the tag when the input named a
+ * known one; `field` is the first wrong field (`_tag` when the tag itself is wrong).
+ */
+export class DecodeError extends Data.TaggedError("EventDecodeError")<{
+  readonly event: Tag | undefined
+  readonly field: string | undefined
+  readonly message: string
+}> {}
+
+const decoders = Object.fromEntries(
+  tags.map((tag) => [tag, Schema.decodeUnknownEither(classes[tag] as Schema.Schema<Event, unknown>)])
+) as Record<Tag, (u: unknown) => Either.Either<Event, ParseResult.ParseError>>
+
+const encoders = Object.fromEntries(
+  tags.map((tag) => [tag, Schema.encodeSync(classes[tag] as Schema.Schema<Event, unknown>)])
+) as Record<Tag, (event: Event) => unknown>
+
+const isTag = (u: unknown): u is Tag => typeof u === "string" && Object.hasOwn(classes, u)
+
+const fromParseError = (event: Tag, error: ParseResult.ParseError): DecodeError => {
+  const [issue] = ParseResult.ArrayFormatter.formatErrorSync(error)
+  const field = issue?.path.map(String).join(".") || undefined
+  return new DecodeError({
+    event,
+    field,
+    message: `${event}${field === undefined ? "" : `.${field}`}: ${issue?.message ?? error.message}`
+  })
+}
+
+/**
+ * Decodes an event from unknown input (a parsed JSON object, say). The member
+ * schema is chosen by `_tag` first, so errors name the event and its field.
+ */
+export const decode = (input: unknown): Either.Either<Event, DecodeError> => {
+  if (typeof input !== "object" || input === null || Array.isArray(input)) {
+    return Either.left(
+      new DecodeError({ event: undefined, field: undefined, message: `expected an event object, got ${describe(input)}` })
+    )
+  }
+  const tag = (input as { readonly _tag?: unknown })._tag
+  if (!isTag(tag)) {
+    return Either.left(
+      new DecodeError({
+        event: undefined,
+        field: "_tag",
+        message: `_tag: expected one of ${tags.join(", ")}, got ${describe(tag)}`
+      })
+    )
+  }
+  return Either.mapLeft(decoders[tag](input), (error) => fromParseError(tag, error))
+}
+
+/** Decodes one JSON line into an event. */
+export const decodeJson = (line: string): Either.Either<Event, DecodeError> => {
+  let input: unknown
+  try {
+    input = JSON.parse(line)
+  } catch (error) {
+    return Either.left(
+      new DecodeError({ event: undefined, field: undefined, message: `invalid JSON: ${(error as Error).message}` })
+    )
+  }
+  return decode(input)
+}
+
+/** Encodes an event as its plain JSON-compatible object. */
+export const encode = (event: Event): unknown => encoders[event._tag](event)
+
+/** Encodes an event as one JSON line (no newline). */
+export const encodeJson = (event: Event): string => JSON.stringify(encode(event))
+
+const describe = (u: unknown): string => {
+  if (u === undefined) return "nothing"
+  if (Array.isArray(u)) return "an array"
+  const json = JSON.stringify(u)
+  return json === undefined ? typeof u : json.length > 60 ? `${json.slice(0, 57)}...` : json
+}
