@@ -17,7 +17,8 @@ import * as Schema from "effect/Schema"
 export const IpAddress = Schema.String.pipe(
   Schema.filter((s) => isIP(s) !== 0, {
     identifier: "IpAddress",
-    description: "an IPv4 or IPv6 address"
+    description: "an IPv4 or IPv6 address",
+    arbitrary: () => (fc) => fc.oneof(fc.ipV4(), fc.ipV6())
   })
 )
 
