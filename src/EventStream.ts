@@ -72,10 +72,19 @@ export interface Service {
 /** The event stream. */
 export class EventStream extends Context.Tag("mtg-events/EventStream")<EventStream, Service>() {}
 
+/** Observer factories of any error and requirements. */
+export type Factories = ReadonlyArray<Observer.Factory<any, any>>
+
+/** The errors of some factories (`never` for none). */
+export type ErrorOf<F> = F extends Effect.Effect<any, infer E, any> ? E : never
+
+/** The requirements of some factories (`never` for none). */
+export type ContextOf<F> = F extends Effect.Effect<any, any, infer R> ? R : never
+
 /** Options of `layer`. */
-export interface Options<E = never, R = never> {
+export interface Options<F extends Factories = Factories> {
   /** Observer factories, each run once per shard; none means a noop observer. Several make a fan-out. */
-  readonly observers?: ReadonlyArray<Observer.Factory<E, R>> | undefined
+  readonly observers?: F | undefined
   /** Number of shards; default `os.availableParallelism()`, as mtg's one per CPU. */
   readonly shards?: number | undefined
   /**
@@ -122,14 +131,20 @@ const positiveInt = (name: string, n: number): Effect.Effect<number> =>
     : Effect.die(new Cause.IllegalArgumentException(`EventStream: ${name} must be a positive integer, got ${n}`))
 
 /** Builds the stream in the current scope; see `layer`. */
-export const make = <E = never, R = never>(options: Options<E, R> = {}): Effect.Effect<Service, E, R | Scope.Scope> =>
+export const make = <const F extends Factories = []>(
+  options: Options<F> = {}
+): Effect.Effect<Service, ErrorOf<F[number]>, ContextOf<F[number]> | Scope.Scope> =>
+  build<ErrorOf<F[number]>, ContextOf<F[number]>>(options.observers ?? [], options)
+
+const build = <E, R>(
+  observerFactories: ReadonlyArray<Observer.Factory<E, R>>,
+  options: Options
+): Effect.Effect<Service, E, R | Scope.Scope> =>
   Effect.gen(function*() {
     const shards = yield* positiveInt("shards", options.shards ?? availableParallelism())
     const capacity = yield* positiveInt("capacity", options.capacity ?? defaultCapacity)
     const drainTimeout = Duration.decode(options.drainTimeout ?? "5 seconds")
-    const factories = options.observers !== undefined && options.observers.length > 0
-      ? options.observers
-      : [Observer.noopFactory]
+    const factories = observerFactories.length > 0 ? observerFactories : [Observer.noopFactory]
     const overflow = options.overflow ?? "suspend"
 
     const queues = Array.from({ length: shards }, () => new ShardQueue<Event.Event>(capacity, overflow))
@@ -227,7 +242,9 @@ export const make = <E = never, R = never>(options: Options<E, R> = {}): Effect.
  * The event stream as a layer: shards and their workers live in the layer's
  * scope, and closing it drains and shuts down as described in the module doc.
  */
-export const layer = <E = never, R = never>(options: Options<E, R> = {}): Layer.Layer<EventStream, E, Exclude<R, Scope.Scope>> =>
+export const layer = <const F extends Factories = []>(
+  options: Options<F> = {}
+): Layer.Layer<EventStream, ErrorOf<F[number]>, Exclude<ContextOf<F[number]>, Scope.Scope>> =>
   Layer.scoped(EventStream, make(options))
 
 const noStats: Stats = {

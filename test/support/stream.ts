@@ -2,7 +2,7 @@ import { Context, Effect, Exit, Layer, Logger, Scope } from "effect"
 import { EventStream } from "../../src/index.js"
 
 /** Builds a stream in a scope of its own, so a test can close it when it wants. */
-export const openStream = <E, R>(options: EventStream.Options<E, R>) =>
+export const openStream = <const F extends EventStream.Factories>(options: EventStream.Options<F>) =>
   Effect.gen(function*() {
     const scope = yield* Scope.make()
     const context = yield* Layer.buildWithScope(EventStream.layer(options), scope)
