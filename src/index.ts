@@ -12,3 +12,12 @@ export * as EventStream from "./EventStream.js"
 
 /** Observers of the stream. */
 export * as Observer from "./Observer.js"
+
+/** mtg's Prometheus metrics: the registry layer and its observer. */
+export * as Prometheus from "./Prometheus.js"
+
+/** mtg's StatsD metrics: the client layer and its observer. */
+export * as StatsD from "./StatsD.js"
+
+/** An observer that logs every event at debug level. */
+export * as LogObserver from "./LogObserver.js"
