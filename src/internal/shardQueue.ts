@@ -27,7 +27,9 @@ const done = Exit.succeed(undefined)
 
 /**
  * The bounded queue of one shard: many synchronous producers, one consumer that
- * takes everything queued at once, with no per-event allocation.
+ * takes everything queued at once, with no per-event allocation. Two arrays
+ * take turns: senders fill one while the consumer reads the batch in the
+ * other, which is cleared and becomes the buffer at the consumer's next take.
  *
  * Hand-written rather than Effect 3's `Mailbox`: `Mailbox.unsafeTakeAll` sets
  * the capacity to 0 for good when a suspended offer registers after the buffer
@@ -36,15 +38,18 @@ const done = Exit.succeed(undefined)
  * @internal
  */
 export class ShardQueue<A> {
-  /** Events accepted into the queue. */
+  /** Events accepted into the queue (an event `sliding` evicts is no longer counted here, but as overflow). */
   accepted = 0
   /** Events dropped by the `dropping` or `sliding` overflow policy. */
   droppedOverflow = 0
   /** Events refused because the queue was closed, or whose sender was released by the close. */
   droppedClosed = 0
 
-  private buffer: Array<A> = []
+  /** Queued events are `items[head]` up to before `items[end]`. */
+  private items: Array<A | undefined> = []
   private head = 0
+  private end = 0
+  private readonly batch: Batch<A> = { items: [], start: 0, end: 0 }
   private open = true
   private taker: ((exit: Exit.Exit<void>) => void) | undefined = undefined
   private readonly waiters: Array<Waiter<A>> = []
@@ -53,7 +58,7 @@ export class ShardQueue<A> {
 
   /** Events queued and not yet taken. */
   get size(): number {
-    return this.buffer.length - this.head
+    return this.end - this.head
   }
 
   /** Offers without waiting. */
@@ -62,7 +67,7 @@ export class ShardQueue<A> {
       this.droppedClosed++
       return "rejected"
     }
-    if (this.buffer.length - this.head >= this.capacity) {
+    if (this.end - this.head >= this.capacity) {
       if (this.overflow === "suspend") return "full"
       this.droppedOverflow++
       if (this.overflow === "dropping") return "rejected"
@@ -79,6 +84,11 @@ export class ShardQueue<A> {
         this.droppedClosed++
         return resume(Exit.void)
       }
+      // The consumer may have taken everything between the full offer and now.
+      if (this.waiters.length === 0 && this.size < this.capacity) {
+        this.push(item)
+        return resume(Exit.void)
+      }
       const waiter: Waiter<A> = { item, resume }
       this.waiters.push(waiter)
       return Effect.sync(() => {
@@ -88,10 +98,12 @@ export class ShardQueue<A> {
     })
   }
 
-  /** Takes everything queued, waiting while empty; `undefined` once closed and drained. */
-  readonly take: Effect.Effect<ReadonlyArray<A> | undefined> = Effect.suspend(() => {
-    const batch = this.unsafeTakeAll()
-    if (batch !== undefined) return Exit.succeed(batch)
+  /**
+   * Takes everything queued, waiting while empty; `undefined` once closed and
+   * drained. The batch is valid until the next take, which reuses its array.
+   */
+  readonly take: Effect.Effect<Batch<A> | undefined> = Effect.suspend(() => {
+    if (this.unsafeTakeAll()) return Exit.succeed(this.batch)
     if (!this.open) return done
     return Effect.zipRight(this.awaitItems, this.take)
   })
@@ -109,6 +121,8 @@ export class ShardQueue<A> {
   }
 
   private readonly awaitItems = Effect.async<void>((resume) => {
+    // A sender may have offered, or the queue closed, between the empty take and now.
+    if (this.size > 0 || !this.open) return resume(Exit.void)
     this.taker = resume
     return Effect.sync(() => {
       this.taker = undefined
@@ -116,7 +130,7 @@ export class ShardQueue<A> {
   })
 
   private push(item: A): void {
-    this.buffer.push(item)
+    this.items[this.end++] = item
     this.accepted++
     this.wakeTaker()
   }
@@ -129,25 +143,49 @@ export class ShardQueue<A> {
     }
   }
 
+  /** Drops the oldest queued event: no longer accepted, but dropped by overflow. */
   private evictOldest(): void {
-    this.head++
+    this.accepted--
+    this.items[this.head++] = undefined
     if (this.head >= this.capacity) {
-      this.buffer = this.buffer.slice(this.head)
+      this.items.copyWithin(0, this.head, this.end)
+      this.items.fill(undefined, this.end - this.head, this.end)
+      this.end -= this.head
       this.head = 0
     }
   }
 
-  private unsafeTakeAll(): Array<A> | undefined {
-    if (this.buffer.length === this.head) return undefined
-    const batch = this.head === 0 ? this.buffer : this.buffer.slice(this.head)
-    this.buffer = []
+  /** Moves what is queued into `batch` and swaps buffers; `false` when nothing is queued. */
+  private unsafeTakeAll(): boolean {
+    // the consumer is done with the previous batch: let its events go; its array becomes the next buffer
+    const batch = this.batch
+    const previous = batch.items as Array<A | undefined>
+    previous.fill(undefined, batch.start, batch.end)
+    batch.start = batch.end = 0
+    if (this.end === this.head) return false
+    batch.items = this.items
+    batch.start = this.head
+    batch.end = this.end
+    this.items = previous
     this.head = 0
-    while (this.waiters.length > 0 && this.buffer.length < this.capacity) {
+    this.end = 0
+    while (this.waiters.length > 0 && this.end < this.capacity) {
       const waiter = this.waiters.shift()!
-      this.buffer.push(waiter.item)
-      this.accepted++
+      this.push(waiter.item)
       waiter.resume(Exit.void)
     }
-    return batch
+    return true
   }
+}
+
+/**
+ * Events taken at once: `items[start]` up to before `items[end]`. Owned by
+ * the queue and valid until the consumer's next take.
+ *
+ * @internal
+ */
+export interface Batch<A> {
+  items: ReadonlyArray<A | undefined>
+  start: number
+  end: number
 }
