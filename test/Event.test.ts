@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Arbitrary, Effect, Either, FastCheck, TestClock } from "effect"
+import { Arbitrary, Effect, Either, FastCheck, Schema, TestClock } from "effect"
 import { Event } from "../src/index.js"
 
 const decodeError = (input: unknown): Event.DecodeError => {
@@ -51,6 +51,7 @@ describe("Event", () => {
     "every event round-trips through the JSON-line codec",
     [Arbitrary.make(Event.Event)],
     ([event]) => {
+      expect(Event.encode(event)).toEqual(Schema.encodeSync(Event.Event)(event))
       const line = Event.encodeJson(event)
       expect(line).not.toContain("\n")
       const decoded = Event.decodeJson(line)
