@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Arbitrary, Effect, Either, FastCheck, Schema, TestClock } from "effect"
+import { Arbitrary, Effect, Either, Equal, FastCheck, Schema, TestClock } from "effect"
 import { Event } from "../src/index.js"
 
 const decodeError = (input: unknown): Event.DecodeError => {
@@ -59,6 +59,20 @@ describe("Event", () => {
       expect(Either.getOrThrow(decoded)).toBeInstanceOf(Event.classes[event._tag])
     },
     { fastCheck: { numRuns: 500 } }
+  )
+
+  it.prop(
+    "unsafeMake builds the same instance as the class constructor",
+    [Arbitrary.make(Event.Event)],
+    ([event]) => {
+      const { _tag, ...fields } = event
+      const made = Event.unsafeMake(Event.classes[_tag] as typeof Event.EventFinish, fields)
+      expect(made).toBeInstanceOf(Event.classes[_tag])
+      expect(made).toEqual(event)
+      expect(Equal.equals(made, event)).toBe(true)
+      expect(Object.keys(made)).toEqual(Object.keys(event))
+    },
+    { fastCheck: { numRuns: 300 } }
   )
 
   it("decodes a parsed object into the event class", () => {
