@@ -78,7 +78,7 @@ export const endToEnd = (events: ReadonlyArray<Event.Event>, config: Config) => 
       case "unsafeSend":
         return Effect.promise(() =>
           offerInTurns(events.length, (i) => {
-            while (i < events.length && stream.unsafeSend(events[i]!)) i++
+            while (i < events.length && stream.unsafeSend(events[i]!) === "accepted") i++
             return i
           })
         )
@@ -91,7 +91,7 @@ export const endToEnd = (events: ReadonlyArray<Event.Event>, config: Config) => 
         return Effect.promise(() => {
           const senders = sessions!(stream)
           return offerInTurns(events.length, (i) => {
-            while (i < events.length && senders[i]!.unsafeSend(events[i]!)) i++
+            while (i < events.length && senders[i]!.unsafeSend(events[i]!) === "accepted") i++
             return i
           })
         })

@@ -72,7 +72,7 @@ export const latency = (
             for (const until = due(); i < until; i++) {
               // stamped on the first try: a refused event's wait counts in its latency
               if (i % every === 0 && stamped < i) sent[(stamped = i) / every] = performance.now()
-              if (!stream.unsafeSend(events[i]!)) break
+              if (stream.unsafeSend(events[i]!) !== "accepted") break
             }
             if (i < n) setImmediate(turn)
             else resolve()

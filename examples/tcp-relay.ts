@@ -68,7 +68,7 @@ class SessionEvents {
   }
 
   emit(event: Event.Event): void {
-    if (this.backlog.length === 0 && this.stream.unsafeSend(event)) return
+    if (this.backlog.length === 0 && this.stream.unsafeSend(event) !== "full") return
     this.backlog.push(event)
     if (this.backlog.length > 1) return
     for (const socket of this.sockets) socket.pause()

@@ -19,12 +19,12 @@ import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import type * as Scope from "effect/Scope"
 import type * as Event from "./Event.js"
-import { type Overflow, ShardQueue } from "./internal/shardQueue.js"
+import { type Offer, type Overflow, ShardQueue } from "./internal/shardQueue.js"
 import { runShard, type WorkerCounters } from "./internal/shardWorker.js"
 import { xxhash32 } from "./internal/xxhash32.js"
 import * as Observer from "./Observer.js"
 
-export type { Overflow } from "./internal/shardQueue.js"
+export type { Offer, Overflow } from "./internal/shardQueue.js"
 
 /** What the stream has done so far. Every event sent is accepted or dropped; every accepted one is delivered, queued, or dropped at the deadline. */
 export interface Stats {
@@ -60,11 +60,11 @@ export interface Service {
   readonly sendAll: (events: Iterable<Event.Event>) => Effect.Effect<void>
   /**
    * Offers an event without waiting, for callers outside Effect (socket
-   * callbacks). `false` when it was not accepted: the shard is full (under
-   * `suspend`; nothing is counted and the caller keeps the event), or it was
-   * dropped and counted (closed stream, `dropping` policy).
+   * callbacks). On `full` (the shard is full under `suspend`) nothing was
+   * counted and the caller keeps the event: send it later with `send`, in
+   * order. On `dropped` it was counted (closed stream, `dropping` policy).
    */
-  readonly unsafeSend: (event: Event.Event) => boolean
+  readonly unsafeSend: (event: Event.Event) => Offer
   /**
    * A sender bound to one session: the shard of `streamId` is found once, so
    * its sends skip routing. Make one when a session starts and send its
@@ -87,7 +87,7 @@ export interface Session {
   /** As `Service.send`. */
   send(event: Event.Event): Effect.Effect<void>
   /** As `Service.unsafeSend`. */
-  unsafeSend(event: Event.Event): boolean
+  unsafeSend(event: Event.Event): Offer
 }
 
 /** The event stream. */
@@ -147,8 +147,8 @@ class SessionSender implements Session {
     return Effect.suspend(() => offerTo(this.queueFor(event), event))
   }
 
-  unsafeSend(event: Event.Event): boolean {
-    return this.queueFor(event).unsafeOffer(event) === "accepted"
+  unsafeSend(event: Event.Event): Offer {
+    return this.queueFor(event).unsafeOffer(event)
   }
 
   private queueFor(event: Event.Event): ShardQueue<Event.Event> {
@@ -263,7 +263,7 @@ const build = <E, R>(
 
     const send = (event: Event.Event): Effect.Effect<void> => Effect.suspend(() => offerTo(queueOf(event), event))
 
-    const unsafeSend = (event: Event.Event): boolean => queueOf(event).unsafeOffer(event) === "accepted"
+    const unsafeSend = (event: Event.Event): Offer => queueOf(event).unsafeOffer(event)
 
     const sendAll = (events: Iterable<Event.Event>): Effect.Effect<void> =>
       Effect.suspend(() => {
@@ -320,8 +320,8 @@ export const layerNoop: Layer.Layer<EventStream> = Layer.succeed(EventStream, {
   shards: 1,
   send: () => Effect.void,
   sendAll: () => Effect.void,
-  unsafeSend: () => true,
-  session: (streamId) => ({ streamId, send: () => Effect.void, unsafeSend: () => true }),
+  unsafeSend: () => "accepted",
+  session: (streamId) => ({ streamId, send: () => Effect.void, unsafeSend: () => "accepted" }),
   stats: Effect.succeed(noStats)
 })
 

@@ -49,7 +49,7 @@ describe("EventStream", () => {
       const blocked = yield* Effect.fork(stream.send(traffic("s", 3)))
       yield* untilSuspended(blocked)
       expect(Option.isNone(yield* Fiber.poll(blocked))).toBe(true)
-      expect(stream.unsafeSend(traffic("s", 99))).toBe(false)
+      expect(stream.unsafeSend(traffic("s", 99))).toBe("full")
       expect((yield* stream.stats).accepted).toBe(3)
       yield* Deferred.succeed(release, undefined)
       yield* Fiber.join(blocked)
@@ -99,7 +99,7 @@ describe("EventStream", () => {
       yield* close
       yield* stream.send(traffic("a", 2))
       yield* stream.sendAll([traffic("b", 3), traffic("c", 4)])
-      expect(stream.unsafeSend(traffic("a", 5))).toBe(false)
+      expect(stream.unsafeSend(traffic("a", 5))).toBe("dropped")
       expect(log.filter((e) => e.event !== "shutdown")).toHaveLength(1)
       expect((yield* stream.stats).dropped.closed).toBe(4)
     }))
@@ -240,7 +240,7 @@ describe("EventStream", () => {
   it.effect("layerNoop discards everything", () =>
     Effect.gen(function*() {
       yield* EventStream.send(traffic("s", 1))
-      expect((yield* EventStream.EventStream).unsafeSend(traffic("s", 2))).toBe(true)
+      expect((yield* EventStream.EventStream).unsafeSend(traffic("s", 2))).toBe("accepted")
     }).pipe(Effect.provide(EventStream.layerNoop)))
 
   it.effect("the accessor sends through the stream in context", () =>

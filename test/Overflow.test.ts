@@ -44,7 +44,7 @@ describe("overflow policies under a stalled observer", () => {
         expect(before.accepted + before.dropped.overflow).toBe(shards + events.length)
         expect(before.queued).toBe(kept.reduce((n, k) => n + k.length, 0))
         if (path === "unsafeSend") {
-          const refused = Option.getOrThrow(sent).filter((accepted) => !accepted).length
+          const refused = Option.getOrThrow(sent).filter((offer) => offer === "dropped").length
           expect(refused).toBe(overflow === "dropping" ? expectedDropped : 0)
         }
 

@@ -43,7 +43,7 @@ describe("session senders", () => {
           expect(sessions.map((s) => s.streamId)).toEqual(["s0", "s1", "s2", "s3", "s4", "s5"])
           for (let i = 0; i < sends.length; i++) {
             const session = sessions[sends[i]!.via]!
-            if (!sends[i]!.unsafe || !session.unsafeSend(events[i]!)) yield* session.send(events[i]!)
+            if (!sends[i]!.unsafe || session.unsafeSend(events[i]!) === "full") yield* session.send(events[i]!)
           }
         }).pipe(Effect.provide(EventStream.layer({ shards, capacity, observers: [factory] })))
 
@@ -81,7 +81,7 @@ describe("session senders", () => {
         return { stream, session: stream.session("late") }
       }).pipe(Effect.provide(EventStream.layer({ shards: 2, observers: [factory] })))
       yield* session.send(traffic("late", 1))
-      expect(session.unsafeSend(traffic("late", 2))).toBe(false)
+      expect(session.unsafeSend(traffic("late", 2))).toBe("dropped")
       expect(logs.flat()).toHaveLength(0)
       expect((yield* stream.stats).dropped.closed).toBe(2)
     }))
@@ -90,6 +90,6 @@ describe("session senders", () => {
     Effect.gen(function*() {
       const session = (yield* EventStream.EventStream).session("s")
       yield* session.send(traffic("s", 1))
-      expect(session.unsafeSend(traffic("s", 2))).toBe(true)
+      expect(session.unsafeSend(traffic("s", 2))).toBe("accepted")
     }).pipe(Effect.provide(EventStream.layerNoop)))
 })

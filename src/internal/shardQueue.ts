@@ -11,12 +11,13 @@ import * as Exit from "effect/Exit"
 export type Overflow = "suspend" | "dropping" | "sliding"
 
 /**
- * The outcome of a non-waiting offer: `full` only under the `suspend` policy;
- * `rejected` when the queue is closed or the `dropping` policy dropped it (counted).
- *
- * @internal
+ * The outcome of an offer that does not wait: `accepted` (under `sliding`,
+ * perhaps by dropping the oldest queued event, counted); `full`, under
+ * `suspend` only: nothing was counted and the caller still has the event;
+ * `dropped`: counted, as the stream is closed or the `dropping` policy
+ * refused it.
  */
-export type Offer = "accepted" | "full" | "rejected"
+export type Offer = "accepted" | "full" | "dropped"
 
 interface Waiter<A> {
   readonly item: A
@@ -65,12 +66,12 @@ export class ShardQueue<A> {
   unsafeOffer(item: A): Offer {
     if (!this.open) {
       this.droppedClosed++
-      return "rejected"
+      return "dropped"
     }
     if (this.end - this.head >= this.capacity) {
       if (this.overflow === "suspend") return "full"
       this.droppedOverflow++
-      if (this.overflow === "dropping") return "rejected"
+      if (this.overflow === "dropping") return "dropped"
       this.evictOldest()
     }
     this.push(item)
