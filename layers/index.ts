@@ -6,3 +6,6 @@
 
 /** Serves the Prometheus metrics over HTTP. */
 export * as PrometheusServer from "./PrometheusServer.js"
+
+/** The event stream's own counters as Prometheus metrics. */
+export * as StreamMetrics from "./StreamMetrics.js"

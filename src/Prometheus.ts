@@ -66,6 +66,8 @@ export const otherTelegramIp = "other"
 export interface Service {
   /** The layer's own registry, holding every metric below. */
   readonly registry: Registry
+  /** Names a metric with the layer's prefix: `name("client_connections")` is `mtg_client_connections` by default. */
+  readonly name: (metric: string) => string
   readonly clientConnections: Gauge<"ip_family">
   readonly telegramConnections: Gauge<"telegram_ip" | "dc">
   readonly domainFrontingConnections: Gauge<"ip_family">
@@ -168,6 +170,7 @@ export const make = (options: Options = {}): Effect.Effect<Service> =>
 
     return {
       registry,
+      name,
       clientConnections: new Gauge({
         name: name("client_connections"),
         help: "A number of actively processing client connections.",
