@@ -9,7 +9,7 @@ import { cpus } from "node:os"
 import { join } from "node:path"
 import { bareDispatch, bareLoop } from "./baseline.js"
 import { batchSizes } from "./batches.js"
-import { constructClass, constructEffect } from "./construction.js"
+import { constructClass, constructEffect, constructUnsafe } from "./construction.js"
 import { decodeJsonLines, decodeObjects } from "./decode.js"
 import { type Config, endToEnd, type Observers, type SendPath } from "./eventStream.js"
 import { eventCount, makeEvents, sessionCount } from "./fixtures.js"
@@ -34,6 +34,7 @@ const baseline = await add("baseline", `bare loop: xxhash32 + switch + call, sha
 await add("baseline", "bare loop, shard known: switch + call", bareDispatch(events, shards))
 
 await add("construct", "new EventTraffic(props, true)", constructClass(events.length))
+await add("construct", "Event.unsafeMake(EventTraffic, fields)", constructUnsafe(events.length))
 await add("construct", "yield* Event.traffic(...) (Clock)", constructEffect(events.length))
 
 const byKey = new Map<string, Row>()
