@@ -28,17 +28,7 @@ export const batchSizes = (
         }
         if (++count === events.length) Deferred.unsafeDone(done, Effect.void)
       }
-      return Observer.sync({
-        eventStart: arrive,
-        eventConnectedToDC: arrive,
-        eventTraffic: arrive,
-        eventFinish: arrive,
-        eventDomainFronting: arrive,
-        eventConcurrencyLimited: arrive,
-        eventIPBlocklisted: arrive,
-        eventReplayAttack: arrive,
-        eventIPListSize: arrive
-      })
+      return Observer.syncEvery(arrive)
     })
     const stream = yield* EventStream.make({ shards, observers: [factory] })
     if (path === "sendAll") {

@@ -23,35 +23,11 @@ const tick = (tally: Tally): void => {
 /** A factory of synchronous observers that count every event. */
 export const syncCounter = (tally: Tally): Observer.Factory => {
   const count = () => tick(tally)
-  return Effect.sync(() =>
-    Observer.sync({
-      eventStart: count,
-      eventConnectedToDC: count,
-      eventTraffic: count,
-      eventFinish: count,
-      eventDomainFronting: count,
-      eventConcurrencyLimited: count,
-      eventIPBlocklisted: count,
-      eventReplayAttack: count,
-      eventIPListSize: count
-    })
-  )
+  return Effect.sync(() => Observer.syncEvery(count))
 }
 
 /** A factory of observers whose handlers are Effects (`Effect.sync`) that count every event. */
 export const effectCounter = (tally: Tally): Observer.Factory => {
   const count = () => Effect.sync(() => tick(tally))
-  return Effect.sync(() =>
-    Observer.make({
-      eventStart: count,
-      eventConnectedToDC: count,
-      eventTraffic: count,
-      eventFinish: count,
-      eventDomainFronting: count,
-      eventConcurrencyLimited: count,
-      eventIPBlocklisted: count,
-      eventReplayAttack: count,
-      eventIPListSize: count
-    })
-  )
+  return Effect.sync(() => Observer.makeEvery(count))
 }

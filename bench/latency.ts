@@ -39,17 +39,7 @@ export const latency = (
       if (i % every === 0) received[i / every] = performance.now()
       if (++count === n) Deferred.unsafeDone(done, Effect.void)
     }
-    const observer = Observer.sync({
-      eventStart: arrive,
-      eventConnectedToDC: arrive,
-      eventTraffic: arrive,
-      eventFinish: arrive,
-      eventDomainFronting: arrive,
-      eventConcurrencyLimited: arrive,
-      eventIPBlocklisted: arrive,
-      eventReplayAttack: arrive,
-      eventIPListSize: arrive
-    })
+    const observer = Observer.syncEvery(arrive)
     const stream = yield* EventStream.make({ shards, observers: [Effect.succeed(observer)] })
     const perMs = rate / 1000
     const start = performance.now()

@@ -17,14 +17,4 @@ const log = (event: Event.Event): Effect.Effect<void> => {
 }
 
 /** The log observer's factory (it keeps no state). */
-export const observer: Observer.Factory = Effect.succeed(Observer.make({
-  eventStart: log,
-  eventConnectedToDC: log,
-  eventTraffic: log,
-  eventFinish: log,
-  eventDomainFronting: log,
-  eventConcurrencyLimited: log,
-  eventIPBlocklisted: log,
-  eventReplayAttack: log,
-  eventIPListSize: log
-}))
+export const observer: Observer.Factory = Effect.succeed(Observer.makeEvery(log))

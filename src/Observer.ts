@@ -69,6 +69,19 @@ export const sync = (handlers: SyncHandlersOf & { readonly shutdown?: Effect.Eff
 
 const constVoid = (): void => {}
 
+const forEveryEvent = <H>(handler: H): Record<(typeof names)[number], H> =>
+  Object.fromEntries(names.map((name) => [name, handler])) as Record<(typeof names)[number], H>
+
+/** Makes an observer whose one Effect handler receives every event. */
+export const makeEvery = (
+  handler: (event: Event.Event) => Effect.Effect<void>,
+  shutdown: Effect.Effect<void> = Effect.void
+): Observer => make({ ...forEveryEvent(handler), shutdown })
+
+/** Makes a synchronous observer (see `sync`) whose one handler receives every event. */
+export const syncEvery = (handler: (event: Event.Event) => void, shutdown: Effect.Effect<void> = Effect.void): Observer =>
+  sync({ ...forEveryEvent(handler), shutdown })
+
 /** An observer that ignores every event (mtg's `NoopObserver`). */
 export const noop: Observer = sync({})
 

@@ -110,17 +110,7 @@ describe("decoding fuzz", () => {
         const record = (event: Event.Event) => {
           seen.push(event)
         }
-        const observer = Effect.succeed(Observer.sync({
-          eventStart: record,
-          eventConnectedToDC: record,
-          eventTraffic: record,
-          eventFinish: record,
-          eventDomainFronting: record,
-          eventConcurrencyLimited: record,
-          eventIPBlocklisted: record,
-          eventReplayAttack: record,
-          eventIPListSize: record
-        }))
+        const observer = Effect.succeed(Observer.syncEvery(record))
         const stats = yield* Effect.flatMap(EventStream.EventStream, (stream) =>
           Effect.zipRight(Effect.forEach(events, stream.send, { discard: true }), stream.stats)).pipe(
             Effect.provide(EventStream.layer({ shards, capacity: 4, observers: [observer] }))

@@ -61,17 +61,7 @@ export const makeBarrier = Effect.sync(() => {
     seen++
     for (const [n, deferred] of waiting) if (n <= seen) Deferred.unsafeDone(deferred, Exit.void)
   }
-  const observer = Effect.succeed(Observer.sync({
-    eventStart: count,
-    eventConnectedToDC: count,
-    eventTraffic: count,
-    eventFinish: count,
-    eventDomainFronting: count,
-    eventConcurrencyLimited: count,
-    eventIPBlocklisted: count,
-    eventReplayAttack: count,
-    eventIPListSize: count
-  }))
+  const observer = Effect.succeed(Observer.syncEvery(count))
   const delivered = (n: number): Effect.Effect<void> =>
     Effect.suspend(() => {
       if (seen >= n) return Effect.void

@@ -25,32 +25,10 @@ export const makeRecorder = (options: { readonly factories: number; readonly eff
       }
       const shutdown = Effect.sync(() => record("shutdown"))
       if (options.effectful !== true) {
-        return Observer.sync({
-          eventStart: record,
-          eventConnectedToDC: record,
-          eventTraffic: record,
-          eventFinish: record,
-          eventDomainFronting: record,
-          eventConcurrencyLimited: record,
-          eventIPBlocklisted: record,
-          eventReplayAttack: record,
-          eventIPListSize: record,
-          shutdown
-        })
+        return Observer.syncEvery(record, shutdown)
       }
       const handle = (event: Event.Event) => Effect.zipRight(Effect.yieldNow(), Effect.sync(() => record(event)))
-      return Observer.make({
-        eventStart: handle,
-        eventConnectedToDC: handle,
-        eventTraffic: handle,
-        eventFinish: handle,
-        eventDomainFronting: handle,
-        eventConcurrencyLimited: handle,
-        eventIPBlocklisted: handle,
-        eventReplayAttack: handle,
-        eventIPListSize: handle,
-        shutdown
-      })
+      return Observer.makeEvery(handle, shutdown)
     })
   })
   return { log, factories }
