@@ -3,17 +3,8 @@ import { Cause, Clock, Context, Effect, Exit, Layer, Scope, TestClock } from "ef
 import { PrometheusServer } from "../layers/index.js"
 import { Event, EventStream, Prometheus } from "../src/index.js"
 import { type Exposition, get, makeBarrier, parseExposition, seriesOf } from "./support/exposition.js"
+import { ev } from "./support/events.js"
 
-// Events with explicit timestamps, so durations are exact under the live clock.
-const ev = {
-  start: (t: number, streamId: string, remoteIp: string) => new Event.EventStart({ streamId, timestamp: t, remoteIp }),
-  dc: (t: number, streamId: string, remoteIp: string, dc: number) =>
-    new Event.EventConnectedToDC({ streamId, timestamp: t, remoteIp, dc }),
-  traffic: (t: number, streamId: string, traffic: number, isRead: boolean) =>
-    new Event.EventTraffic({ streamId, timestamp: t, traffic, isRead }),
-  fronting: (t: number, streamId: string) => new Event.EventDomainFronting({ streamId, timestamp: t }),
-  finish: (t: number, streamId: string) => new Event.EventFinish({ streamId, timestamp: t })
-}
 
 /** The metrics and their server on a free port of 127.0.0.1. */
 const served = (options: Prometheus.Options = {}) =>

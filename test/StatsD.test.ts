@@ -4,6 +4,7 @@ import { Cause, Effect, Exit, Layer, Logger, Queue, TestClock } from "effect"
 import { PrometheusServer } from "../layers/index.js"
 import { Event, EventStream, Prometheus, StatsD } from "../src/index.js"
 import { get, parseExposition, seriesOf } from "./support/exposition.js"
+import { ev } from "./support/events.js"
 
 const end = "--end--"
 
@@ -41,15 +42,6 @@ const receiver = Effect.gen(function*() {
   return { port, received, lines: Effect.map(received, (all) => all.flatMap((datagram) => datagram.split("\n"))) }
 })
 
-const ev = {
-  start: (t: number, streamId: string, remoteIp: string) => new Event.EventStart({ streamId, timestamp: t, remoteIp }),
-  dc: (t: number, streamId: string, remoteIp: string, dc: number) =>
-    new Event.EventConnectedToDC({ streamId, timestamp: t, remoteIp, dc }),
-  traffic: (t: number, streamId: string, traffic: number, isRead: boolean) =>
-    new Event.EventTraffic({ streamId, timestamp: t, traffic, isRead }),
-  fronting: (t: number, streamId: string) => new Event.EventDomainFronting({ streamId, timestamp: t }),
-  finish: (t: number, streamId: string) => new Event.EventFinish({ streamId, timestamp: t })
-}
 
 /**
  * Sends `events` through a stream with the StatsD observer, sets the TestClock
