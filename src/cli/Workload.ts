@@ -94,13 +94,15 @@ export class Workload {
     if (spare < 2) return this.windDown(spare, timestamp)
     const roll = this.random.integer(10_000)
     if (roll < concurrencyLimitedRate) {
-      return new Event.EventConcurrencyLimited({ streamId: "", timestamp }, true)
+      return Event.unsafeMake(Event.EventConcurrencyLimited, { streamId: "", timestamp })
     }
     if (roll < concurrencyLimitedRate + ipBlocklistedRate) {
-      return new Event.EventIPBlocklisted(
-        { streamId: "", timestamp, remoteIp: this.clientIp(), isBlockList: this.random.integer(4) !== 0 },
-        true
-      )
+      return Event.unsafeMake(Event.EventIPBlocklisted, {
+        streamId: "",
+        timestamp,
+        remoteIp: this.clientIp(),
+        isBlockList: this.random.integer(4) !== 0
+      })
     }
     if (roll < concurrencyLimitedRate + ipBlocklistedRate + ipListSizeRate) {
       this.blocklistSize = Math.max(0, this.blocklistSize + this.random.integer(201) - 100)
@@ -119,22 +121,22 @@ export class Workload {
         this.phase[slot] = Started
         this.trafficLeft[slot] = 2 + this.random.integer(80)
         this.open++
-        return new Event.EventStart({ streamId: id, timestamp, remoteIp: this.clientIp() }, true)
+        return Event.unsafeMake(Event.EventStart, { streamId: id, timestamp, remoteIp: this.clientIp() })
       }
       case Started: {
         const roll = this.random.integer(1000)
         if (roll < 5) {
           this.phase[slot] = Replayed
-          return new Event.EventReplayAttack({ streamId, timestamp }, true)
+          return Event.unsafeMake(Event.EventReplayAttack, { streamId, timestamp })
         }
         this.phase[slot] = Relaying
-        if (roll < 35) return new Event.EventDomainFronting({ streamId, timestamp }, true)
+        if (roll < 35) return Event.unsafeMake(Event.EventDomainFronting, { streamId, timestamp })
         const [dc, remoteIp] = dcByPercent[this.random.integer(100)]!
-        return new Event.EventConnectedToDC({ streamId, timestamp, remoteIp, dc }, true)
+        return Event.unsafeMake(Event.EventConnectedToDC, { streamId, timestamp, remoteIp, dc })
       }
       case Replayed: {
         this.phase[slot] = Relaying
-        return new Event.EventDomainFronting({ streamId, timestamp }, true)
+        return Event.unsafeMake(Event.EventDomainFronting, { streamId, timestamp })
       }
       default: {
         if (this.trafficLeft[slot]! > 0) {
@@ -166,19 +168,19 @@ export class Workload {
     this.ids[slot] = ""
     this.phase[slot] = Idle
     this.open--
-    return new Event.EventFinish({ streamId, timestamp }, true)
+    return Event.unsafeMake(Event.EventFinish, { streamId, timestamp })
   }
 
   /** A packet: small requests from the client, larger responses to it. */
   private traffic(streamId: string, timestamp: number): Event.Event {
     const isRead = this.random.integer(100) < 55
     const traffic = isRead ? 64 + this.random.integer(16_320) : 40 + this.random.integer(1_420)
-    return new Event.EventTraffic({ streamId, timestamp, traffic, isRead }, true)
+    return Event.unsafeMake(Event.EventTraffic, { streamId, timestamp, traffic, isRead })
   }
 
   private ipListSize(timestamp: number, isBlockList: boolean): Event.Event {
     const size = isBlockList ? this.blocklistSize : 0
-    return new Event.EventIPListSize({ streamId: "", timestamp, size, isBlockList }, true)
+    return Event.unsafeMake(Event.EventIPListSize, { streamId: "", timestamp, size, isBlockList })
   }
 
   /** A client address: four in five IPv4. */
