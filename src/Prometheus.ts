@@ -324,11 +324,7 @@ export const observer: Observer.Factory<never, Metrics> = Effect.map(Metrics, (m
   })
 
   return Observer.sync({
-    eventStart: sessions.eventStart,
-    eventConnectedToDC: sessions.eventConnectedToDC,
-    eventDomainFronting: sessions.eventDomainFronting,
-    eventTraffic: sessions.eventTraffic,
-    eventFinish: sessions.eventFinish,
+    ...sessions,
     eventConcurrencyLimited: () => metrics.concurrencyLimited.inc(),
     eventIPBlocklisted: (event) => metrics.ipBlocklisted.inc(ipListOf(event.isBlockList)),
     eventReplayAttack: () => metrics.replayAttacks.inc(),

@@ -224,11 +224,7 @@ export const observer: Observer.Factory<never, Client> = Effect.map(Client, ({ c
   })
 
   return Observer.sync({
-    eventStart: sessions.eventStart,
-    eventConnectedToDC: sessions.eventConnectedToDC,
-    eventDomainFronting: sessions.eventDomainFronting,
-    eventTraffic: sessions.eventTraffic,
-    eventFinish: sessions.eventFinish,
+    ...sessions,
     eventConcurrencyLimited: () => count(concurrencyLimited, 1),
     eventIPBlocklisted: (event) => count(event.isBlockList ? ipBlocklisted.blocklist : ipBlocklisted.allowlist, 1),
     eventReplayAttack: () => count(replayAttacks, 1),
