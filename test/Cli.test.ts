@@ -315,6 +315,18 @@ describe("mtg-events (child process)", () => {
       expect(text).toContain(`mtg_client_connections{ip_family="ipv4"} 0\n`)
     }))
 
+  it.scopedLive("--serve shows the stream's own counters while the stream runs", () =>
+    Effect.gen(function*() {
+      const child = yield* start(["simulate", "--duration", "60s", "--serve", "127.0.0.1:0"])
+      const [, url] = yield* child.output(/metrics: serving (http:\/\/\S+)/)
+      yield* child.output(/running on \d+ shards/)
+      const text = yield* Effect.promise(() => fetch(url!).then((response) => response.text()))
+      child.child.kill("SIGINT")
+      expect((yield* child.finished).code).toBe(0)
+      expect(text).toMatch(/^mtg_stream_events_accepted_total \d+$/m)
+      expect(text).toMatch(/^mtg_stream_events_dropped_total\{reason="overflow"\} 0$/m)
+    }))
+
   it.scopedLive("--statsd sends the metrics over UDP", () =>
     Effect.gen(function*() {
       const received = yield* Deferred.make<string>()

@@ -92,6 +92,7 @@ export const command = Command.make(
           input: () => ({ lines: decoder.lines, badLines: decoder.badLines }),
           stream: Shared.streamSettings(values),
           observers: metrics.observers,
+          besideStream: metrics.besideStream,
           topSeries: metrics.topSeries,
           summaryTo: process.stdout
         }))

@@ -11,6 +11,8 @@ import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
 import type { Registry } from "prom-client"
 import * as PrometheusServer from "../../layers/PrometheusServer.js"
+import * as StreamMetrics from "../../layers/StreamMetrics.js"
+import type * as EventStream from "../EventStream.js"
 import type * as Observer from "../Observer.js"
 import * as Prometheus from "../Prometheus.js"
 import * as StatsD from "../StatsD.js"
@@ -21,6 +23,8 @@ import type * as Summary from "./Summary.js"
 export interface Metrics {
   /** The observers that feed them. */
   readonly observers: ReadonlyArray<Observer.Factory>
+  /** What runs beside the stream once it exists: its own counters in the registry. */
+  readonly besideStream: Layer.Layer<never, never, EventStream.EventStream>
   /** Their largest counter and gauge series. */
   readonly topSeries: Effect.Effect<ReadonlyArray<Summary.Series>>
   /** With `--serve`, waits until interrupted while /metrics is still served; otherwise returns at once. */
@@ -81,5 +85,10 @@ export const make = (options: Options): Effect.Effect<Metrics, PrometheusServer.
       observers.push(Effect.provide(StatsD.observer, statsd))
       process.stderr.write(`metrics: sending to StatsD at udp://${Address.format(options.statsd.value)}\n`)
     }
-    return { observers, topSeries: topSeries(registry, topCount), serveUntilInterrupted }
+    return {
+      observers,
+      besideStream: Layer.provide(StreamMetrics.layer, Layer.succeedContext(prometheus)),
+      topSeries: topSeries(registry, topCount),
+      serveUntilInterrupted
+    }
   })

@@ -8,6 +8,7 @@
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import * as Layer from "effect/Layer"
 import * as Stream from "effect/Stream"
 import type * as Event from "../Event.js"
 import * as EventStream from "../EventStream.js"
@@ -50,6 +51,8 @@ export interface Options<E> {
   readonly stream: StreamSettings
   /** Observers besides the counting one (metrics). */
   readonly observers: ReadonlyArray<Observer.Factory>
+  /** What runs beside the stream, given it (the stream's own metrics). */
+  readonly besideStream: Layer.Layer<never, never, EventStream.EventStream>
   /** The largest series of the metrics, for the summary. */
   readonly topSeries: Effect.Effect<ReadonlyArray<Summary.Series>>
   /** Where the summary goes: stdout, unless stdout carries emitted events. */
@@ -100,6 +103,7 @@ export const run = <E>(options: Options<E>): Effect.Effect<void, E> =>
         overflow: options.stream.overflow
       })
       stream = running
+      yield* Layer.build(Layer.provide(options.besideStream, Layer.succeed(EventStream.EventStream, running)))
       process.stderr.write(`${options.title}: running on ${running.shards} shards\n`)
       yield* Stream.runForEach(options.source, (batch) => Effect.zipRight(running.sendAll(batch), yieldToEventLoop))
     })).pipe(Effect.onExit(printSummary))

@@ -118,6 +118,7 @@ export const command = Command.make("simulate", options, (values) =>
         fraction,
         stream: Shared.streamSettings(values),
         observers: metrics.observers,
+        besideStream: metrics.besideStream,
         topSeries: metrics.topSeries,
         summaryTo: emit === "-" ? process.stderr : process.stdout
       })
