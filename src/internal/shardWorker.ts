@@ -3,7 +3,7 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import type * as Event from "../Event.js"
 import type { Observer } from "../Observer.js"
-import { SyncHandlers, type SyncTable } from "./observer.js"
+import { type HandlerName, SyncHandlers, type SyncTable } from "./observer.js"
 import type { Batch, ShardQueue } from "./shardQueue.js"
 
 /** Counters a shard's worker keeps. @internal */
@@ -12,51 +12,30 @@ export interface WorkerCounters {
   observerFailures: number
 }
 
-/** Calls the synchronous handler for the event's tag; traffic first, as nearly every event is traffic. */
-const callSync = (table: SyncTable, event: Event.Event): void => {
-  switch (event._tag) {
-    case "EventTraffic":
-      return table.eventTraffic(event)
-    case "EventStart":
-      return table.eventStart(event)
-    case "EventConnectedToDC":
-      return table.eventConnectedToDC(event)
-    case "EventFinish":
-      return table.eventFinish(event)
-    case "EventDomainFronting":
-      return table.eventDomainFronting(event)
-    case "EventConcurrencyLimited":
-      return table.eventConcurrencyLimited(event)
-    case "EventIPBlocklisted":
-      return table.eventIPBlocklisted(event)
-    case "EventReplayAttack":
-      return table.eventReplayAttack(event)
-    case "EventIPListSize":
-      return table.eventIPListSize(event)
-  }
-}
+/** Handlers named as mtg's methods, each returning `R`: an observer (`R` an Effect) or a synchronous table. */
+type Handlers<R> = { readonly [K in HandlerName]: (event: any) => R }
 
-/** Calls the Effect handler for the event's tag. */
-const callEffect = (observer: Observer, event: Event.Event): Effect.Effect<void> => {
+/** Calls the handler for the event's tag; traffic first, as nearly every event is traffic. */
+const dispatch = <R>(handlers: Handlers<R>, event: Event.Event): R => {
   switch (event._tag) {
     case "EventTraffic":
-      return observer.eventTraffic(event)
+      return handlers.eventTraffic(event)
     case "EventStart":
-      return observer.eventStart(event)
+      return handlers.eventStart(event)
     case "EventConnectedToDC":
-      return observer.eventConnectedToDC(event)
+      return handlers.eventConnectedToDC(event)
     case "EventFinish":
-      return observer.eventFinish(event)
+      return handlers.eventFinish(event)
     case "EventDomainFronting":
-      return observer.eventDomainFronting(event)
+      return handlers.eventDomainFronting(event)
     case "EventConcurrencyLimited":
-      return observer.eventConcurrencyLimited(event)
+      return handlers.eventConcurrencyLimited(event)
     case "EventIPBlocklisted":
-      return observer.eventIPBlocklisted(event)
+      return handlers.eventIPBlocklisted(event)
     case "EventReplayAttack":
-      return observer.eventReplayAttack(event)
+      return handlers.eventReplayAttack(event)
     case "EventIPListSize":
-      return observer.eventIPListSize(event)
+      return handlers.eventIPListSize(event)
   }
 }
 
@@ -127,10 +106,10 @@ class Lane {
   call(event: Event.Event): Effect.Effect<void> | undefined {
     try {
       if (this.table !== undefined) {
-        callSync(this.table, event)
+        dispatch(this.table, event)
         return undefined
       }
-      const effect = callEffect(this.observer, event)
+      const effect = dispatch<Effect.Effect<void>>(this.observer, event)
       if (!Exit.isExit(effect)) return Effect.matchCauseEffect(effect, this.afterEffect)
       return Exit.isSuccess(effect) ? undefined : Effect.zipRight(this.delivery.failed(event, effect.cause), this.rest)
     } catch (defect) {
